@@ -1,0 +1,379 @@
+// Package retry calls a function again when it fails, waiting between
+// attempts as a [Backoff] directs, and reports every attempt and every
+// failure so that none is lost.
+//
+//	ok, err := retry.Do(ctx, retry.Bool(saveToConversation),
+//		retry.WithName("save_to_conversation"), retry.WithLogger(logger))
+//
+// [Do] is the entry point: it calls fn with ctx until fn succeeds, returns a
+// [Permanent] error, the attempts run out, or ctx ends. [Run] is the same for
+// functions that return only an error, and [Bool] adapts a function that
+// reports success as a bool.
+//
+// # Defaults
+//
+// Called with no options, Do behaves as follows; each With… option changes one
+// line, and its doc comment ends with the default.
+//
+//	attempts        3, counting the first call          WithMaxAttempts
+//	waits           Exponential(1s, 2): 1s, then 2s    WithBackoff
+//	jitter          none                                Backoff.FullJitter, …
+//	total time      no limit of its own (ctx deadline)  WithMaxElapsed
+//	per attempt     no timeout                          WithAttemptTimeout
+//	retried errors  all but Permanent ones              WithRetryIf
+//	Retry-After     honoured, at most 1m                WithMaxRetryAfter
+//	logging         none                                WithLogger
+//	hook            none                                WithNotify
+//	clock           real time                           WithClock
+//
+// # Semantics
+//
+// Attempts count calls of fn, including the first, and are numbered from 1
+// everywhere. After a failed attempt Do stops, and returns an [*Error], if the
+// context has ended, if the error is permanent, if that was the last attempt,
+// or if the next attempt could not start before the [WithMaxElapsed] limit or
+// the context's deadline (then it stops at once instead of sleeping in vain).
+// Otherwise it waits and calls fn again. The context is checked before every
+// attempt, after every hook and after every wait, and a wait ends as soon as
+// the context does, so fn is never called once ctx has ended.
+//
+// The returned error always lets callers reach fn's last error and the reason
+// with [errors.Is] and [errors.As], including after cancellation: see
+// [Error]. On success the error is nil, whatever failed before.
+//
+// Do is safe for concurrent use: all per-call state lives in the call.
+// Options and Backoffs are immutable values that any number of calls may
+// share. Nothing in the package is global or mutable.
+package retry
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// Do calls fn until it succeeds, then returns its value and a nil error.
+//
+// When Do gives up it returns the zero T and an [*Error] whose Reason says
+// why: [ErrExhausted] when the attempts are used up, [ErrPermanent] when fn
+// returned a [Permanent] error or one rejected by [WithRetryIf],
+// [ErrMaxElapsed] or [ErrDeadlineTooSoon] when the next attempt could not
+// start in time, and context.Cause(ctx) when ctx ended. The error wraps
+// fn's last error as well, so both errors.Is(err, retry.ErrExhausted) and
+// errors.Is(err, yourErr) hold. If ctx has already ended, fn is never called.
+//
+// fn receives ctx (or, with [WithAttemptTimeout], a child of it). A panic in
+// fn propagates to the caller of Do, after Do has released its timer and the
+// attempt's context; no hook is called for it.
+//
+// A nil ctx is treated as [context.Background]. A nil fn is not called: Do
+// gives up at once with Reason [ErrNilFunc].
+//
+// With the default options Do makes at most 3 attempts and waits 1s, then 2s.
+// See the package documentation for all defaults.
+func Do[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) (T, error) {
+	var zero T
+	c := newConfig(opts)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var r run
+	if fn == nil {
+		return zero, c.giveUp(ctx, &r, ErrNilFunc)
+	}
+	if c.maxElapsed > 0 {
+		r.start = c.now()
+	}
+	for {
+		if ctx.Err() != nil {
+			return zero, c.giveUp(ctx, &r, nil)
+		}
+		r.attempt++
+		var v T
+		var err error
+		if c.attemptTimeout > 0 {
+			v, err = attemptWithTimeout(ctx, fn, &c)
+		} else {
+			v, err = fn(ctx)
+		}
+		if err == nil {
+			if c.notify != nil || c.logger != nil {
+				c.succeeded(ctx, &r)
+			}
+			return v, nil
+		}
+		if stop := c.backOff(ctx, &r, err); stop != nil {
+			return zero, stop
+		}
+	}
+}
+
+// Run is [Do] for a function that returns only an error. It returns nil on
+// success and an [*Error] when it gives up.
+func Run(ctx context.Context, fn func(context.Context) error, opts ...Option) error {
+	if fn == nil {
+		_, err := Do[struct{}](ctx, nil, opts...)
+		return err
+	}
+	_, err := Do(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, fn(ctx)
+	}, opts...)
+	return err
+}
+
+// Bool adapts fn, which reports success as true, for [Do]: a call that
+// returns false becomes a failed attempt with the error [ErrFalse], which is
+// retried like any other. Bool(nil) returns nil, for which Do reports
+// [ErrNilFunc].
+func Bool(fn func(context.Context) bool) func(context.Context) (bool, error) {
+	if fn == nil {
+		return nil
+	}
+	return func(ctx context.Context) (bool, error) {
+		if fn(ctx) {
+			return true, nil
+		}
+		return false, ErrFalse
+	}
+}
+
+// An Event describes one step of a call of [Do], for the hook set with
+// [WithNotify]. It is plain data: compare it with ==-style assertions in
+// tests, and expect new fields to be added.
+type Event struct {
+	// Name is the operation's name from [WithName].
+	Name string
+
+	// Outcome says what happened: [WillRetry], [Succeeded] or [GaveUp].
+	Outcome Outcome
+
+	// Attempt is the 1-based number of the attempt that just ended: the one
+	// that failed (WillRetry), succeeded (Succeeded), or the number of
+	// attempts made (GaveUp, where it may be 0 if fn was never called).
+	Attempt int
+
+	// MaxAttempts is the limit set by [WithMaxAttempts], or [Unlimited].
+	MaxAttempts int
+
+	// Delay is the wait before the next attempt (WillRetry only).
+	Delay time.Duration
+
+	// Err is fn's error (WillRetry), the [*Error] that Do returns (GaveUp),
+	// or nil (Succeeded).
+	Err error
+
+	// Elapsed is the time spent retrying so far, on the configured clock:
+	// from the end of the first attempt, the same measure as [Error].Elapsed.
+	// It is 0 for events of the first attempt.
+	Elapsed time.Duration
+}
+
+// Outcome is the kind of an [Event].
+type Outcome uint8
+
+// The outcomes of an [Event].
+const (
+	// WillRetry: an attempt failed and Do will wait Event.Delay, then retry.
+	WillRetry Outcome = iota + 1
+	// Succeeded: an attempt succeeded; Do returns its value.
+	Succeeded
+	// GaveUp: Do stops and returns Event.Err.
+	GaveUp
+)
+
+// String returns "will retry", "succeeded" or "gave up".
+func (o Outcome) String() string {
+	switch o {
+	case WillRetry:
+		return "will retry"
+	case Succeeded:
+		return "succeeded"
+	case GaveUp:
+		return "gave up"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// run is the per-call state of Do. It lives on Do's stack.
+type run struct {
+	attempt  int
+	last     error         // fn's last error
+	prev     time.Duration // the last wait, for Backoff.Delay
+	start    time.Time     // start of Do, read only for WithMaxElapsed
+	failedAt time.Time     // end of the first attempt, when it failed
+	timer    *time.Timer   // the real clock's timer, reused across waits
+}
+
+// attemptWithTimeout calls fn with a child context that ends after the
+// attempt timeout and is cancelled when fn returns or panics.
+func attemptWithTimeout[T any](ctx context.Context, fn func(context.Context) (T, error), c *config) (T, error) {
+	actx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	return fn(actx)
+}
+
+// backOff handles failed attempt r.attempt, which returned err: it either
+// gives up, returning the error for Do to return, or waits and returns nil.
+func (c *config) backOff(ctx context.Context, r *run, err error) error {
+	r.last = err
+	now := c.now()
+	if r.attempt == 1 {
+		r.failedAt = now
+	}
+	switch {
+	case ctx.Err() != nil:
+		return c.giveUpAt(ctx, r, nil, now)
+	case isPermanent(err) || (c.retryIf != nil && !c.retryIf(err)):
+		return c.giveUpAt(ctx, r, ErrPermanent, now)
+	case r.attempt >= c.maxAttempts:
+		return c.giveUpAt(ctx, r, ErrExhausted, now)
+	}
+
+	d := c.backoff.Delay(r.attempt, r.prev)
+	if c.maxRetryAfter > 0 {
+		if h, ok := hint(err); ok {
+			d = min(max(h, 0), c.maxRetryAfter)
+		}
+	}
+	if c.maxElapsed > 0 && d > c.maxElapsed-now.Sub(r.start) {
+		return c.giveUpAt(ctx, r, ErrMaxElapsed, now)
+	}
+	if deadline, ok := ctx.Deadline(); ok && d >= deadline.Sub(now) {
+		return c.giveUpAt(ctx, r, ErrDeadlineTooSoon, now)
+	}
+	r.prev = d
+
+	// Start the timer before the hook runs, so that a test driving a fake
+	// clock from the hook never advances it before the timer exists.
+	var fired <-chan time.Time
+	if d > 0 {
+		fired = r.startTimer(c, d)
+		defer r.stopTimer() // also when the hook panics
+	}
+	c.report(ctx, Event{
+		Name: c.name, Outcome: WillRetry, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
+		Delay: d, Err: err, Elapsed: now.Sub(r.failedAt),
+	})
+	if ctx.Err() != nil { // the hook may have cancelled
+		return c.giveUp(ctx, r, nil)
+	}
+	if fired != nil {
+		select {
+		case <-ctx.Done():
+			return c.giveUp(ctx, r, nil)
+		case <-fired:
+		}
+	}
+	return nil // Do re-checks ctx before the next attempt
+}
+
+func (r *run) startTimer(c *config, d time.Duration) <-chan time.Time {
+	if c.clock != nil {
+		return c.clock.After(d)
+	}
+	if r.timer == nil {
+		r.timer = time.NewTimer(d)
+	} else {
+		// The timer is reused only after its value was received, so Reset
+		// is safe under both the old and the Go 1.23 timer semantics.
+		r.timer.Reset(d)
+	}
+	return r.timer.C
+}
+
+func (r *run) stopTimer() {
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+}
+
+// succeeded reports the success of attempt r.attempt.
+func (c *config) succeeded(ctx context.Context, r *run) {
+	var elapsed time.Duration
+	if r.attempt > 1 {
+		elapsed = c.now().Sub(r.failedAt)
+	}
+	c.report(ctx, Event{
+		Name: c.name, Outcome: Succeeded, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
+		Elapsed: elapsed,
+	})
+}
+
+// giveUp ends the call with reason, or with the context's cause when reason
+// is nil, and reports it.
+func (c *config) giveUp(ctx context.Context, r *run, reason error) *Error {
+	var now time.Time
+	if r.attempt > 0 {
+		now = c.now()
+	}
+	return c.giveUpAt(ctx, r, reason, now)
+}
+
+func (c *config) giveUpAt(ctx context.Context, r *run, reason error, now time.Time) *Error {
+	var ctxErr error
+	if reason == nil {
+		ctxErr = ctx.Err()
+		reason = context.Cause(ctx)
+	}
+	var elapsed time.Duration
+	if r.attempt > 0 {
+		elapsed = now.Sub(r.failedAt)
+	}
+	e := newError(c.name, r.attempt, elapsed, r.last, reason, ctxErr)
+	c.report(ctx, Event{
+		Name: c.name, Outcome: GaveUp, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
+		Err: e, Elapsed: elapsed,
+	})
+	return e
+}
+
+// report logs e, then passes it to the hook.
+func (c *config) report(ctx context.Context, e Event) {
+	if c.logger != nil {
+		c.log(ctx, e)
+	}
+	if c.notify != nil {
+		c.notify(ctx, e)
+	}
+}
+
+func (c *config) log(ctx context.Context, e Event) {
+	var level slog.Level
+	switch {
+	case e.Outcome == WillRetry:
+		level = slog.LevelWarn
+	case e.Outcome == Succeeded && e.Attempt > 1:
+		level = slog.LevelInfo
+	case e.Outcome == GaveUp:
+		level = slog.LevelError
+	default:
+		return // a first-attempt success is not news
+	}
+	if !c.logger.Enabled(ctx, level) {
+		return
+	}
+	name := c.name
+	if name == "" {
+		name = "operation"
+	}
+	of := ""
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.String("op", name), slog.Int("attempt", e.Attempt))
+	if e.MaxAttempts != Unlimited {
+		of = "/" + strconv.Itoa(e.MaxAttempts)
+		attrs = append(attrs, slog.Int("max_attempts", e.MaxAttempts))
+	}
+	var msg string
+	switch e.Outcome {
+	case WillRetry:
+		msg = "Retry " + strconv.Itoa(e.Attempt) + of + " for " + name + " after " + e.Delay.String()
+		attrs = append(attrs, slog.Duration("delay", e.Delay), slog.Any("error", e.Err))
+	case Succeeded:
+		msg = "Success on attempt " + strconv.Itoa(e.Attempt) + of
+	case GaveUp:
+		msg = "Failed after " + strconv.Itoa(e.Attempt) + plural(e.Attempt, " attempt", " attempts")
+		attrs = append(attrs, slog.Any("error", e.Err))
+	}
+	c.logger.LogAttrs(ctx, level, msg, attrs...)
+}
