@@ -91,6 +91,9 @@ func WithAttemptTimeout(d time.Duration) Option {
 //
 // Default: one minute.
 func WithMaxRetryAfter(d time.Duration) Option {
+	if d <= 0 {
+		d = -1 // hints ignored
+	}
 	return Option{kind: optMaxRetryAfter, n: int64(d)}
 }
 
@@ -178,33 +181,30 @@ type timeouter interface {
 }
 
 // config is the resolved set of options for one call. It lives on Do's stack.
+// Its zero value is the defaults, so a call without options copies nothing.
 type config struct {
-	backoff        Backoff
-	maxAttempts    int
-	maxElapsed     time.Duration
-	attemptTimeout time.Duration
-	maxRetryAfter  time.Duration
+	maxAttempts    int           // 0: 3
+	maxElapsed     time.Duration // <= 0: no limit
+	attemptTimeout time.Duration // <= 0: none
+	maxRetryAfter  time.Duration // 0: one minute; < 0: hints ignored
 	retryIf        func(error) bool
 	notify         func(context.Context, Event)
 	logger         *slog.Logger
 	clock          Clock
 	name           string
+	backoff        Backoff
+	hasBackoff     bool // false: Exponential(time.Second, 2)
 }
 
-// newConfig applies opts, in order, over the defaults.
-func newConfig(opts []Option) config {
-	c := config{
-		maxAttempts:   3,
-		backoff:       Exponential(time.Second, 2),
-		maxRetryAfter: time.Minute,
-	}
+// apply applies opts, in order, over the defaults.
+func (c *config) apply(opts []Option) {
 	for i := range opts {
 		o := &opts[i]
 		switch o.kind {
 		case optMaxAttempts:
 			c.maxAttempts = int(o.n)
 		case optBackoff:
-			c.backoff = o.b
+			c.backoff, c.hasBackoff = o.b, true
 		case optMaxElapsed:
 			c.maxElapsed = time.Duration(o.n)
 		case optAttemptTimeout:
@@ -223,7 +223,26 @@ func newConfig(opts []Option) config {
 			c.name, _ = o.v.(string)
 		}
 	}
-	return c
+	if c.maxAttempts == 0 {
+		c.maxAttempts = 3
+	}
+}
+
+// delay returns the wait after failed attempt n, which returned err.
+func (c *config) delay(n int, prev time.Duration, err error) time.Duration {
+	if c.maxRetryAfter >= 0 {
+		if h, ok := hint(err); ok {
+			limit := c.maxRetryAfter
+			if limit == 0 {
+				limit = time.Minute
+			}
+			return min(max(h, 0), limit)
+		}
+	}
+	if !c.hasBackoff {
+		return Exponential(time.Second, 2).Delay(n, prev)
+	}
+	return c.backoff.Delay(n, prev)
 }
 
 func (c *config) now() time.Time {

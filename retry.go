@@ -74,7 +74,8 @@ import (
 // See the package documentation for all defaults.
 func Do[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) (T, error) {
 	var zero T
-	c := newConfig(opts)
+	var c config
+	c.apply(opts)
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -230,12 +231,7 @@ func (c *config) backOff(ctx context.Context, r *run, err error) error {
 		return c.giveUpAt(ctx, r, ErrExhausted, now)
 	}
 
-	d := c.backoff.Delay(r.attempt, r.prev)
-	if c.maxRetryAfter > 0 {
-		if h, ok := hint(err); ok {
-			d = min(max(h, 0), c.maxRetryAfter)
-		}
-	}
+	d := c.delay(r.attempt, r.prev, err)
 	if c.maxElapsed > 0 && d > c.maxElapsed-now.Sub(r.start) {
 		return c.giveUpAt(ctx, r, ErrMaxElapsed, now)
 	}

@@ -18,7 +18,8 @@ var errInternal = errors.New("internal test error")
 
 func TestRealTimerStoppedWhenHookPanics(t *testing.T) {
 	t.Parallel()
-	c := newConfig([]Option{WithBackoff(Constant(time.Hour)),
+	var c config
+	c.apply([]Option{WithBackoff(Constant(time.Hour)),
 		WithNotify(func(context.Context, Event) { panic("hook") })})
 	r := run{attempt: 1}
 	assert.PanicsWithValue(t, "hook", func() { _ = c.backOff(context.Background(), &r, errInternal) })
@@ -29,7 +30,8 @@ func TestRealTimerStoppedWhenHookPanics(t *testing.T) {
 func TestRealTimerStoppedWhenHookCancels(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := newConfig([]Option{WithBackoff(Constant(time.Hour)),
+	var c config
+	c.apply([]Option{WithBackoff(Constant(time.Hour)),
 		WithNotify(func(context.Context, Event) { cancel() })})
 	r := run{attempt: 1}
 	err := c.backOff(ctx, &r, errInternal)
@@ -41,7 +43,8 @@ func TestRealTimerStoppedWhenHookCancels(t *testing.T) {
 func TestRealTimerStoppedWhenCancelledDuringWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := newConfig([]Option{WithBackoff(Constant(time.Hour)),
+	var c config
+	c.apply([]Option{WithBackoff(Constant(time.Hour)),
 		WithNotify(func(context.Context, Event) { go cancel() })})
 	r := run{attempt: 1}
 	err := c.backOff(ctx, &r, errInternal)
@@ -52,7 +55,8 @@ func TestRealTimerStoppedWhenCancelledDuringWait(t *testing.T) {
 
 func TestRealTimerReusedAcrossWaits(t *testing.T) {
 	t.Parallel()
-	c := newConfig([]Option{WithBackoff(Constant(time.Microsecond)), WithMaxAttempts(5)})
+	var c config
+	c.apply([]Option{WithBackoff(Constant(time.Microsecond)), WithMaxAttempts(5)})
 	r := run{attempt: 1}
 	require.NoError(t, c.backOff(context.Background(), &r, errInternal))
 	first := r.timer
