@@ -232,7 +232,7 @@ func (c *config) backOff(ctx context.Context, r *run, err error) error {
 	}
 
 	d := c.delay(r.attempt, r.prev, err)
-	if c.maxElapsed > 0 && d > c.maxElapsed-now.Sub(r.start) {
+	if c.maxElapsed > 0 && d > c.maxElapsed-since(now, r.start) {
 		return c.giveUpAt(ctx, r, ErrMaxElapsed, now)
 	}
 	if deadline, ok := ctx.Deadline(); ok && d >= deadline.Sub(now) {
@@ -249,7 +249,7 @@ func (c *config) backOff(ctx context.Context, r *run, err error) error {
 	}
 	c.report(ctx, Event{
 		Name: c.name, Outcome: WillRetry, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
-		Delay: d, Err: err, Elapsed: now.Sub(r.failedAt),
+		Delay: d, Err: err, Elapsed: since(now, r.failedAt),
 	})
 	if ctx.Err() != nil { // the hook may have cancelled
 		return c.giveUp(ctx, r, nil)
@@ -288,7 +288,7 @@ func (r *run) stopTimer() {
 func (c *config) succeeded(ctx context.Context, r *run) {
 	var elapsed time.Duration
 	if r.attempt > 1 {
-		elapsed = c.now().Sub(r.failedAt)
+		elapsed = since(c.now(), r.failedAt)
 	}
 	c.report(ctx, Event{
 		Name: c.name, Outcome: Succeeded, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
@@ -314,7 +314,7 @@ func (c *config) giveUpAt(ctx context.Context, r *run, reason error, now time.Ti
 	}
 	var elapsed time.Duration
 	if r.attempt > 0 {
-		elapsed = now.Sub(r.failedAt)
+		elapsed = since(now, r.failedAt)
 	}
 	e := newError(c.name, r.attempt, elapsed, r.last, reason, ctxErr)
 	c.report(ctx, Event{
@@ -322,6 +322,11 @@ func (c *config) giveUpAt(ctx context.Context, r *run, reason error, now time.Ti
 		Err: e, Elapsed: elapsed,
 	})
 	return e
+}
+
+// since is now.Sub(t), but never negative: a fake clock may be set back.
+func since(now, t time.Time) time.Duration {
+	return max(now.Sub(t), 0)
 }
 
 // report logs e, then passes it to the hook.
