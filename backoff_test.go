@@ -43,11 +43,11 @@ func TestBackoffSchedules(t *testing.T) {
 		{"custom", retry.Custom(func(n int, _ time.Duration) time.Duration { return time.Duration(n*n) * s }), []time.Duration{s, 4 * s, 9 * s}},
 		{"custom negative is 0", retry.Custom(func(int, time.Duration) time.Duration { return -s }), []time.Duration{0, 0}},
 		{"custom nil waits 0", retry.Custom(nil), []time.Duration{0, 0}},
-		{"cap", retry.Exponential(s, 2).Cap(5 * s), []time.Duration{s, 2 * s, 4 * s, 5 * s, 5 * s, 5 * s}, 0},
-		{"negative cap is 0", retry.Exponential(s, 2).Cap(-s), []time.Duration{0, 0}, 0},
-		{"last cap wins", retry.Constant(s).Cap(0).Cap(2 * s), []time.Duration{s, s}, 0},
-		{"NaN jitter is none", retry.Constant(s).Jitter(math.NaN()), []time.Duration{s, s}, 0},
-		{"zero jitter is none", retry.Constant(s).Jitter(0), []time.Duration{s, s}, 0},
+		{"cap", retry.Exponential(s, 2).Cap(5 * s), []time.Duration{s, 2 * s, 4 * s, 5 * s, 5 * s, 5 * s}},
+		{"negative cap is 0", retry.Exponential(s, 2).Cap(-s), []time.Duration{0, 0}},
+		{"last cap wins", retry.Constant(s).Cap(0).Cap(2 * s), []time.Duration{s, s}},
+		{"NaN jitter is none", retry.Constant(s).Jitter(math.NaN()), []time.Duration{s, s}},
+		{"zero jitter is none", retry.Constant(s).Jitter(0), []time.Duration{s, s}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
