@@ -75,13 +75,14 @@ type Error struct {
 	Reason error
 
 	name   string
-	ctxErr error   // ctx.Err() when it differs from Reason
-	errs   []error // what Unwrap returns
+	ctxErr error    // ctx.Err() when it differs from Reason
+	errs   []error  // what Unwrap returns, backed by buf
+	buf    [3]error // one allocation for the Error and its list
 }
 
 func newError(name string, attempts int, elapsed time.Duration, last, reason, ctxErr error) *Error {
 	e := &Error{Attempts: attempts, Elapsed: elapsed, Last: unmark(last), Reason: reason, name: name}
-	e.errs = append(make([]error, 0, 3), reason)
+	e.errs = append(e.buf[:0], reason)
 	if ctxErr != nil && ctxErr != reason {
 		e.ctxErr = ctxErr
 		e.errs = append(e.errs, ctxErr)
@@ -176,26 +177,48 @@ func (e *retryAfterError) Error() string {
 func (e *retryAfterError) Unwrap() error             { return e.err }
 func (e *retryAfterError) RetryAfter() time.Duration { return e.d }
 
-// isPermanent reports whether err's chain holds a Permanent mark.
-func isPermanent(err error) bool {
-	var p *permanentError
-	return errors.As(err, &p)
-}
-
 // hinter is what RetryAfter errors, and users' own error types, implement.
 type hinter interface{ RetryAfter() time.Duration }
 
-// hint reports the retry-after hint carried anywhere in err's chain. A hint
-// held by a typed-nil pointer is ignored rather than called.
-func hint(err error) (time.Duration, bool) {
-	var h hinter
-	if !errors.As(err, &h) {
-		return 0, false
+// inspect walks err's chain, through Unwrap() error and Unwrap() []error,
+// depth first as errors.Is does, and reports whether it holds a Permanent
+// mark and the first retry-after hint. It allocates nothing, unlike
+// errors.As, because it runs after every failed attempt. A hint held by a
+// typed-nil pointer is ignored rather than called.
+func inspect(err error) (permanent bool, after time.Duration, hinted bool) {
+	for err != nil {
+		switch e := err.(type) {
+		case *permanentError:
+			return true, after, hinted
+		case hinter:
+			if !hinted && !isNilPointer(e) {
+				after, hinted = e.RetryAfter(), true
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				p, a, h := inspect(e)
+				if h && !hinted {
+					after, hinted = a, true
+				}
+				if p {
+					return true, after, hinted
+				}
+			}
+			return false, after, hinted
+		default:
+			return false, after, hinted
+		}
 	}
-	if v := reflect.ValueOf(h); v.Kind() == reflect.Pointer && v.IsNil() {
-		return 0, false
-	}
-	return h.RetryAfter(), true
+	return false, after, hinted
+}
+
+func isNilPointer(v any) bool {
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }
 
 // unmark removes a Permanent or RetryAfter mark that is the outermost error,
@@ -224,7 +247,7 @@ func errText(err error) (s string) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
+			if isNilPointer(err) {
 				s = fmt.Sprintf("<nil %T>", err)
 				return
 			}

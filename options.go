@@ -228,16 +228,15 @@ func (c *config) apply(opts []Option) {
 	}
 }
 
-// delay returns the wait after failed attempt n, which returned err.
-func (c *config) delay(n int, prev time.Duration, err error) time.Duration {
-	if c.maxRetryAfter >= 0 {
-		if h, ok := hint(err); ok {
-			limit := c.maxRetryAfter
-			if limit == 0 {
-				limit = time.Minute
-			}
-			return min(max(h, 0), limit)
+// delay returns the wait after failed attempt n: the hint's, when err
+// carries one and hints are honoured, else the backoff's.
+func (c *config) delay(n int, prev time.Duration, after time.Duration, hinted bool) time.Duration {
+	if hinted && c.maxRetryAfter >= 0 {
+		limit := c.maxRetryAfter
+		if limit == 0 {
+			limit = time.Minute
 		}
+		return min(max(after, 0), limit)
 	}
 	if !c.hasBackoff {
 		return Exponential(time.Second, 2).Delay(n, prev)

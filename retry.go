@@ -104,8 +104,14 @@ func Do[T any](ctx context.Context, fn func(context.Context) (T, error), opts ..
 			}
 			return v, nil
 		}
-		if stop := c.backOff(ctx, &r, err); stop != nil {
+		fired, stop := c.backOff(ctx, &r, err)
+		if stop != nil {
 			return zero, stop
+		}
+		if fired != nil {
+			if stop := c.wait(ctx, &r, fired); stop != nil {
+				return zero, stop
+			}
 		}
 	}
 }
@@ -215,53 +221,85 @@ func attemptWithTimeout[T any](ctx context.Context, fn func(context.Context) (T,
 }
 
 // backOff handles failed attempt r.attempt, which returned err: it either
-// gives up, returning the error for Do to return, or waits and returns nil.
-func (c *config) backOff(ctx context.Context, r *run, err error) error {
+// gives up, returning the error for Do to return, or starts the wait and
+// returns the channel that ends it (nil for no wait), after the hook.
+func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan time.Time, stop *Error) {
 	r.last = err
-	now := c.now()
-	if r.attempt == 1 {
-		r.failedAt = now
+	// Reading the clock costs more than a whole successful call, so read it
+	// only when something needs it: the first failure (where Elapsed starts),
+	// a time limit, or an observer.
+	deadline, hasDeadline := ctx.Deadline()
+	var now time.Time
+	if r.attempt == 1 || hasDeadline || c.maxElapsed > 0 || c.notify != nil || c.logger != nil {
+		now = c.now()
+		if r.attempt == 1 {
+			r.failedAt = now
+		}
 	}
+	permanent, after, hinted := inspect(err)
+	var reason error
 	switch {
 	case ctx.Err() != nil:
-		return c.giveUpAt(ctx, r, nil, now)
-	case isPermanent(err) || (c.retryIf != nil && !c.retryIf(err)):
-		return c.giveUpAt(ctx, r, ErrPermanent, now)
+		return nil, c.giveUp(ctx, r, nil)
+	case permanent || (c.retryIf != nil && !c.retryIf(err)):
+		reason = ErrPermanent
 	case r.attempt >= c.maxAttempts:
-		return c.giveUpAt(ctx, r, ErrExhausted, now)
+		reason = ErrExhausted
+	}
+	if reason != nil {
+		return nil, c.giveUp(ctx, r, reason)
 	}
 
-	d := c.delay(r.attempt, r.prev, err)
+	d := c.delay(r.attempt, r.prev, after, hinted)
 	if c.maxElapsed > 0 && d > c.maxElapsed-since(now, r.start) {
-		return c.giveUpAt(ctx, r, ErrMaxElapsed, now)
+		return nil, c.giveUp(ctx, r, ErrMaxElapsed)
 	}
-	if deadline, ok := ctx.Deadline(); ok && d >= deadline.Sub(now) {
-		return c.giveUpAt(ctx, r, ErrDeadlineTooSoon, now)
+	if hasDeadline && d >= deadline.Sub(now) {
+		return nil, c.giveUp(ctx, r, ErrDeadlineTooSoon)
 	}
 	r.prev = d
 
 	// Start the timer before the hook runs, so that a test driving a fake
 	// clock from the hook never advances it before the timer exists.
-	var fired <-chan time.Time
 	if d > 0 {
 		fired = r.startTimer(c, d)
-		defer r.stopTimer() // also when the hook panics
 	}
-	c.report(ctx, Event{
-		Name: c.name, Outcome: WillRetry, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
-		Delay: d, Err: err, Elapsed: since(now, r.failedAt),
-	})
-	if ctx.Err() != nil { // the hook may have cancelled
-		return c.giveUp(ctx, r, nil)
-	}
-	if fired != nil {
-		select {
-		case <-ctx.Done():
-			return c.giveUp(ctx, r, nil)
-		case <-fired:
+	if c.notify != nil || c.logger != nil {
+		c.reportRetry(ctx, r, Event{
+			Name: c.name, Outcome: WillRetry, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
+			Delay: d, Err: err, Elapsed: since(now, r.failedAt), // now was read: there is an observer
+		})
+		if ctx.Err() != nil { // the hook may have cancelled
+			r.stopTimer()
+			return nil, c.giveUp(ctx, r, nil)
 		}
 	}
-	return nil // Do re-checks ctx before the next attempt
+	return fired, nil // Do waits, then re-checks ctx before the next attempt
+}
+
+// reportRetry reports e and stops the timer if the hook panics.
+func (c *config) reportRetry(ctx context.Context, r *run, e Event) {
+	returned := false
+	defer func() {
+		if !returned {
+			r.stopTimer()
+		}
+	}()
+	c.report(ctx, e)
+	returned = true
+}
+
+// wait blocks until fired delivers or ctx ends, and then stops the timer and
+// gives up. It is kept apart from backOff so that a parked call holds little
+// stack: Do's frame, this one's, and the runtime's.
+func (c *config) wait(ctx context.Context, r *run, fired <-chan time.Time) *Error {
+	select {
+	case <-ctx.Done():
+		r.stopTimer()
+		return c.giveUp(ctx, r, nil)
+	case <-fired:
+		return nil
+	}
 }
 
 func (r *run) startTimer(c *config, d time.Duration) <-chan time.Time {
@@ -299,14 +337,6 @@ func (c *config) succeeded(ctx context.Context, r *run) {
 // giveUp ends the call with reason, or with the context's cause when reason
 // is nil, and reports it.
 func (c *config) giveUp(ctx context.Context, r *run, reason error) *Error {
-	var now time.Time
-	if r.attempt > 0 {
-		now = c.now()
-	}
-	return c.giveUpAt(ctx, r, reason, now)
-}
-
-func (c *config) giveUpAt(ctx context.Context, r *run, reason error, now time.Time) *Error {
 	var ctxErr error
 	if reason == nil {
 		ctxErr = ctx.Err()
@@ -314,7 +344,7 @@ func (c *config) giveUpAt(ctx context.Context, r *run, reason error, now time.Ti
 	}
 	var elapsed time.Duration
 	if r.attempt > 0 {
-		elapsed = since(now, r.failedAt)
+		elapsed = since(c.now(), r.failedAt)
 	}
 	e := newError(c.name, r.attempt, elapsed, r.last, reason, ctxErr)
 	c.report(ctx, Event{

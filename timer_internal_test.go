@@ -22,7 +22,7 @@ func TestRealTimerStoppedWhenHookPanics(t *testing.T) {
 	c.apply([]Option{WithBackoff(Constant(time.Hour)),
 		WithNotify(func(context.Context, Event) { panic("hook") })})
 	r := run{attempt: 1}
-	assert.PanicsWithValue(t, "hook", func() { _ = c.backOff(context.Background(), &r, errInternal) })
+	assert.PanicsWithValue(t, "hook", func() { _, _ = c.backOff(context.Background(), &r, errInternal) })
 	require.NotNil(t, r.timer, "an hour's wait started a timer")
 	assert.False(t, r.timer.Stop(), "the timer was already stopped")
 }
@@ -34,7 +34,8 @@ func TestRealTimerStoppedWhenHookCancels(t *testing.T) {
 	c.apply([]Option{WithBackoff(Constant(time.Hour)),
 		WithNotify(func(context.Context, Event) { cancel() })})
 	r := run{attempt: 1}
-	err := c.backOff(ctx, &r, errInternal)
+	fired, err := c.backOff(ctx, &r, errInternal)
+	assert.Nil(t, fired)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, r.timer)
 	assert.False(t, r.timer.Stop())
@@ -47,7 +48,9 @@ func TestRealTimerStoppedWhenCancelledDuringWait(t *testing.T) {
 	c.apply([]Option{WithBackoff(Constant(time.Hour)),
 		WithNotify(func(context.Context, Event) { go cancel() })})
 	r := run{attempt: 1}
-	err := c.backOff(ctx, &r, errInternal)
+	fired, stop := c.backOff(ctx, &r, errInternal)
+	require.Nil(t, stop)
+	err := c.wait(ctx, &r, fired) // as Do does
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorIs(t, err, errInternal)
 	assert.False(t, r.timer.Stop())
@@ -58,11 +61,16 @@ func TestRealTimerReusedAcrossWaits(t *testing.T) {
 	var c config
 	c.apply([]Option{WithBackoff(Constant(time.Microsecond)), WithMaxAttempts(5)})
 	r := run{attempt: 1}
-	require.NoError(t, c.backOff(context.Background(), &r, errInternal))
+	waitOnce := func() {
+		fired, stop := c.backOff(context.Background(), &r, errInternal)
+		require.Nil(t, stop)
+		require.Nil(t, c.wait(context.Background(), &r, fired))
+	}
+	waitOnce()
 	first := r.timer
 	require.NotNil(t, first)
 	r.attempt++
-	require.NoError(t, c.backOff(context.Background(), &r, errInternal))
+	waitOnce()
 	assert.Same(t, first, r.timer, "one timer per call")
 	assert.False(t, r.timer.Stop(), "a fired timer has nothing left to stop")
 }
