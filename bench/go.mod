@@ -1,6 +1,6 @@
 module github.com/voxpersona/retry/bench
 
-go 1.25
+go 1.26.0
 
 require (
 	github.com/avast/retry-go/v4 v4.7.0
@@ -15,8 +15,12 @@ require (
 )
 
 require (
+	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
 )
 
 replace github.com/voxpersona/retry => ../
+
+tool golang.org/x/perf/cmd/benchstat
