@@ -74,7 +74,7 @@ func TestBackoffDelayArguments(t *testing.T) {
 func TestBackoffExtremes(t *testing.T) {
 	t.Parallel()
 	bases := []time.Duration{0, 1, time.Second, math.MaxInt64 / 2, math.MaxInt64}
-	factors := []float64{1, 1.0000001, 1.5, 2, 1e9, math.Inf(1), math.NaN(), 0.5, -1}
+	factors := []float64{1, 1.0000001, 1.5, 2, 1e9, math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN(), 0.5, 0, -1}
 	ns := []int{1, 2, 3, 10, 31, 32, 33, 34, 62, 63, 64, 65, 92, 93, 100, 1023, 1024, 1025, 100_000, math.MaxInt32, math.MaxInt - 1, math.MaxInt}
 	var policies []retry.Backoff
 	for _, base := range bases {

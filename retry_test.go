@@ -308,15 +308,13 @@ func TestDoCancelFromHookStopsAttempts(t *testing.T) {
 	}
 }
 
-// readyClock's waits are over before they start: After returns a channel that
-// already holds a value, so the timer and a cancellation are ready together.
-type readyClock struct{ instantClock }
-
 // A wait that ends together with the context must not lead to another call:
-// select may pick the timer, so Do re-checks ctx after the wait.
+// instantClock's After returns a channel that already holds a value, the hook
+// cancels, so both are ready when Do selects; select may pick the timer, so
+// Do must re-check ctx after the wait.
 func TestDoTimerAndCancelReadyTogether(t *testing.T) {
 	t.Parallel()
-	clk := &readyClock{*newInstantClock()}
+	clk := newInstantClock()
 	for i := 0; i < 1000; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		s := fails(5, errBoom)

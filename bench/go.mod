@@ -12,6 +12,7 @@ require (
 	github.com/sethvargo/go-retry v0.5.0
 	github.com/stretchr/testify v1.12.1
 	github.com/voxpersona/retry v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
