@@ -149,10 +149,9 @@ func TestDoEvents(t *testing.T) {
 	assert.Same(t, err, events[1].Err, "the give-up event carries the error Do returns")
 }
 
-func TestDoLogsTheSeedLines(t *testing.T) {
-	t.Parallel()
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
+// textLogger logs text without timestamps, so that lines can be compared.
+func textLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
 				return slog.Attr{}
@@ -160,6 +159,12 @@ func TestDoLogsTheSeedLines(t *testing.T) {
 			return a
 		},
 	}))
+}
+
+func TestDoLogsTheSeedLines(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := textLogger(&buf)
 	opts := []retry.Option{retry.WithClock(newInstantClock()), retry.WithName("save_to_conversation"), retry.WithLogger(logger)}
 
 	_, err := retry.Do(context.Background(), fails(1, errLocked).fn, opts...)
@@ -181,14 +186,7 @@ func TestDoLogsTheSeedLines(t *testing.T) {
 func TestDoLogsWithoutNameOrLimit(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	}))
+	logger := textLogger(&buf)
 	_, err := retry.Do(context.Background(), fails(1, errBoom).fn, noWait(), retry.WithMaxAttempts(retry.Unlimited), retry.WithLogger(logger))
 	require.NoError(t, err)
 	assert.Equal(t, `level=WARN msg="Retry 1 for operation after 0s" op=operation attempt=1 delay=0s error=boom`+"\n"+

@@ -55,13 +55,13 @@ func (r *recordingTransport) total() int {
 	return n
 }
 
-func run(t *testing.T, ctx context.Context, cfg Config, logw io.Writer) (*Summary, *recordingTransport) {
-	t.Helper()
+// run plays cfg with a recording transport. It is safe to call from any
+// goroutine: the caller checks err.
+func run(ctx context.Context, cfg Config, logw io.Writer) (*Summary, *recordingTransport, error) {
 	rt := &recordingTransport{notices: map[int64]int{}}
 	cfg.Transport = rt
 	sum, err := Run(ctx, cfg, io.Discard, logw)
-	require.NoError(t, err)
-	return sum, rt
+	return sum, rt, err
 }
 
 // checkAccounts asserts what must hold after any run: every save ended in
@@ -82,7 +82,8 @@ func TestRealContentionWithRetry(t *testing.T) {
 	cfg := burst(t)
 	cfg.Attempts = 8
 	var logs bytes.Buffer
-	s, rt := run(t, context.Background(), cfg, &logs)
+	s, rt, err := run(context.Background(), cfg, &logs)
+	require.NoError(t, err)
 	checkAccounts(t, s, rt)
 	assert.Greater(t, s.RetriedSaves, 0, "the writers collided, so some saves were retried")
 	assert.Contains(t, logs.String(), "SQLITE_BUSY", "the retried errors are SQLite's own")
@@ -94,7 +95,8 @@ func TestSingleAttemptShowsTheContentionIsReal(t *testing.T) {
 	cfg := burst(t)
 	cfg.Attempts = 1
 	var logs bytes.Buffer
-	s, rt := run(t, context.Background(), cfg, &logs)
+	s, rt, err := run(context.Background(), cfg, &logs)
+	require.NoError(t, err)
 	checkAccounts(t, s, rt)
 	assert.Greater(t, s.GaveUp, 0, "without retry, busy saves fail")
 	assert.Empty(t, s.SavedAfterRetry)
@@ -106,7 +108,8 @@ func TestSingleAttemptShowsTheContentionIsReal(t *testing.T) {
 func TestInjectedFailuresNotifyOncePerGiveUp(t *testing.T) {
 	cfg := burst(t)
 	cfg.Fail, cfg.Messages, cfg.Writers = 0.7, 200, 2
-	s, rt := run(t, context.Background(), cfg, io.Discard)
+	s, rt, err := run(context.Background(), cfg, io.Discard)
+	require.NoError(t, err)
 	checkAccounts(t, s, rt)
 	assert.Greater(t, s.GaveUp, 0)
 	assert.Greater(t, s.SavedAfterRetry["3"], 0, "some saves needed all three attempts")
@@ -154,34 +157,28 @@ func TestCancelStopsRetriesPromptly(t *testing.T) {
 	cfg.Spread = 10 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan *Summary, 1)
-	var rt *recordingTransport
+	type result struct {
+		s   *Summary
+		rt  *recordingTransport
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		s, r := runNoFatal(ctx, cfg, &cancelOnRetry{cancel: cancel})
-		rt = r
-		done <- s
+		s, rt, err := run(ctx, cfg, &cancelOnRetry{cancel: cancel})
+		done <- result{s, rt, err}
 	}()
-	var s *Summary
+	var r result
 	select {
-	case s = <-done:
+	case r = <-done:
 	case <-time.After(2 * time.Minute): // a watchdog, not a wait: the run ends in about a second
 		t.Fatal("the run did not stop after cancel")
 	}
-	require.NotNil(t, s)
+	require.NoError(t, r.err)
+	s, rt := r.s, r.rt
 	assert.True(t, s.Interrupted)
 	assert.Less(t, s.Received, cfg.Messages, "the load stopped early")
 	assert.Greater(t, s.GaveUp, 0, "the retry in its 1h wait gave up at the cancel, and was reported")
 	checkAccounts(t, s, rt)
-}
-
-func runNoFatal(ctx context.Context, cfg Config, logw io.Writer) (*Summary, *recordingTransport) {
-	rt := &recordingTransport{notices: map[int64]int{}}
-	cfg.Transport = rt
-	s, err := Run(ctx, cfg, io.Discard, logw)
-	if err != nil {
-		return nil, rt
-	}
-	return s, rt
 }
 
 func TestPercentile(t *testing.T) {
