@@ -289,9 +289,9 @@ func (c *config) reportRetry(ctx context.Context, r *run, e Event) {
 	returned = true
 }
 
-// wait blocks until fired delivers or ctx ends, and then stops the timer and
-// gives up. It is kept apart from backOff so that a parked call holds little
-// stack: Do's frame, this one's, and the runtime's.
+// wait blocks until fired delivers, and returns nil, or until ctx ends, and
+// then stops the timer and gives up. It is kept apart from backOff so that a
+// parked call holds little stack: Do's frame, this one's, and the runtime's.
 func (c *config) wait(ctx context.Context, r *run, fired <-chan time.Time) *Error {
 	select {
 	case <-ctx.Done():
