@@ -91,7 +91,7 @@ func main() {
 // save has ended, or until ctx ends, and returns the summary. Replies and
 // notices go to out, logs to logw.
 func Run(ctx context.Context, cfg Config, out, logw io.Writer) (*Summary, error) {
-	path := cfg.DB
+	path, shown := cfg.DB, cfg.DB
 	if path == "" {
 		dir, err := os.MkdirTemp("", "chatbot-")
 		if err != nil {
@@ -99,6 +99,7 @@ func Run(ctx context.Context, cfg Config, out, logw io.Writer) (*Summary, error)
 		}
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "history.db")
+		shown = path + " (temporary, removed at exit; set -db to keep it)"
 	}
 	store, err := OpenStore(ctx, path, max(cfg.Writers, 1))
 	if err != nil {
@@ -141,7 +142,7 @@ func Run(ctx context.Context, cfg Config, out, logw io.Writer) (*Summary, error)
 		return nil, err
 	}
 	sum := &Summary{
-		DB: path, Interrupted: interrupted, Seconds: elapsed.Seconds(),
+		DB: shown, Interrupted: interrupted, Seconds: elapsed.Seconds(),
 		Received: s.received, Replied: s.replied, Saves: s.saves,
 		SavedFirstAttempt: s.savedByTry[1], SavedAfterRetry: map[string]int{},
 		Duplicates: s.duplicates, PermanentFailures: s.permanent, GaveUp: s.gaveUp, Notices: s.notices,
