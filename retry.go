@@ -73,12 +73,41 @@ import (
 // With the default options Do makes at most 3 attempts and waits 1s, then 2s.
 // See the package documentation for all defaults.
 func Do[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...Option) (T, error) {
-	var zero T
-	var c config
-	c.apply(opts)
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// The first attempt goes straight to fn unless an option needs the
+	// clock or an observer from the start; the options are resolved only
+	// when the attempt fails. A healthy call pays for little more than fn.
+	if fn != nil && ctx.Err() == nil && !needsSetUp(opts) {
+		v, err := fn(ctx)
+		if err == nil {
+			return v, nil
+		}
+		return retrying(ctx, fn, opts, err)
+	}
+	return retrying(ctx, fn, opts, nil)
+}
+
+// needsSetUp reports whether an option must take effect before the first
+// attempt: a time limit, a per-attempt timeout, or an observer of success.
+func needsSetUp(opts []Option) bool {
+	for i := range opts {
+		switch opts[i].kind {
+		case optMaxElapsed, optAttemptTimeout, optNotify, optLogger:
+			return true
+		}
+	}
+	return false
+}
+
+// retrying is Do's loop. If firstErr is not nil, the first attempt has
+// already been made, without options that had to take effect before it,
+// and failed with firstErr.
+func retrying[T any](ctx context.Context, fn func(context.Context) (T, error), opts []Option, firstErr error) (T, error) {
+	var zero T
+	var c config
+	c.apply(opts)
 	var r run
 	if fn == nil {
 		return zero, c.giveUp(ctx, &r, ErrNilFunc)
@@ -86,23 +115,28 @@ func Do[T any](ctx context.Context, fn func(context.Context) (T, error), opts ..
 	if c.maxElapsed > 0 {
 		r.start = c.now()
 	}
+	err := firstErr
+	if err != nil {
+		r.attempt = 1
+	}
 	for {
-		if ctx.Err() != nil {
-			return zero, c.giveUp(ctx, &r, nil)
-		}
-		r.attempt++
-		var v T
-		var err error
-		if c.attemptTimeout > 0 {
-			v, err = attemptWithTimeout(ctx, fn, &c)
-		} else {
-			v, err = fn(ctx)
-		}
 		if err == nil {
-			if c.notify != nil || c.logger != nil {
-				c.succeeded(ctx, &r)
+			if ctx.Err() != nil {
+				return zero, c.giveUp(ctx, &r, nil)
 			}
-			return v, nil
+			r.attempt++
+			var v T
+			if c.attemptTimeout > 0 {
+				v, err = attemptWithTimeout(ctx, fn, &c)
+			} else {
+				v, err = fn(ctx)
+			}
+			if err == nil {
+				if c.notify != nil || c.logger != nil {
+					c.succeeded(ctx, &r)
+				}
+				return v, nil
+			}
 		}
 		fired, stop := c.backOff(ctx, &r, err)
 		if stop != nil {
@@ -113,6 +147,7 @@ func Do[T any](ctx context.Context, fn func(context.Context) (T, error), opts ..
 				return zero, stop
 			}
 		}
+		err = nil
 	}
 }
 
