@@ -71,7 +71,8 @@ type Error struct {
 
 	// Reason says why Do stopped: ErrExhausted, ErrPermanent, ErrMaxElapsed,
 	// ErrDeadlineTooSoon, ErrNilFunc, or context.Cause(ctx) when the context
-	// ended. It is never nil.
+	// ended (context.DeadlineExceeded when the clock shows the deadline has
+	// passed before ctx reports it). It is never nil.
 	Reason error
 
 	name   string

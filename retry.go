@@ -289,8 +289,15 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 	if c.maxElapsed > 0 && d > c.maxElapsed-since(now, r.start) {
 		return nil, c.giveUp(ctx, r, ErrMaxElapsed)
 	}
-	if hasDeadline && d >= deadline.Sub(now) {
-		return nil, c.giveUp(ctx, r, ErrDeadlineTooSoon)
+	if hasDeadline {
+		switch remaining := deadline.Sub(now); {
+		case remaining <= 0:
+			// The deadline has passed on the clock, though ctx may not say
+			// so yet: report it as the context will in a moment.
+			return nil, c.giveUp(ctx, r, context.DeadlineExceeded)
+		case d >= remaining:
+			return nil, c.giveUp(ctx, r, ErrDeadlineTooSoon)
+		}
 	}
 	r.prev = d
 

@@ -83,3 +83,25 @@ func TestDoAttemptTimeoutUnderSynctest(t *testing.T) {
 		assert.False(t, errors.Is(err, context.DeadlineExceeded))
 	})
 }
+
+// The attempt's timeout and the parent's deadline fire at the same instant:
+// the parent wins, so Do reports its deadline and makes no further attempt.
+func TestAttemptTimeoutAndParentDeadlineTogetherUnderSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		calls := 0
+		start := time.Now()
+		_, err := retry.Do(ctx, func(actx context.Context) (int, error) {
+			calls++
+			<-actx.Done()
+			return 0, actx.Err()
+		}, retry.WithAttemptTimeout(100*time.Millisecond), retry.WithBackoff(retry.Constant(0)))
+		assert.Equal(t, 1, calls)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		var re *retry.Error
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, context.DeadlineExceeded, re.Reason, "stopped by the parent's deadline")
+		assert.Equal(t, 100*time.Millisecond, time.Since(start))
+	})
+}
