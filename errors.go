@@ -62,6 +62,8 @@ type Error struct {
 	// Elapsed is the time Do spent retrying, on the configured clock: from
 	// the end of the first attempt to the moment Do gave up. It is the
 	// latency that retrying added; 0 if Do stopped after the first attempt.
+	// (Starting at the first failure keeps clock reads, which cost more than
+	// a whole successful call, off the success path.)
 	Elapsed time.Duration
 
 	// Last is the error fn returned on its last call, with a [Permanent] or

@@ -24,19 +24,19 @@ func okOp(context.Context) (int, error) { return 1, nil }
 // adds to every healthy call.
 func BenchmarkSuccess(b *testing.B) {
 	ctx := context.Background()
-	for _, p := range peers {
-		b.Run("lib="+p.name, func(b *testing.B) {
+	for _, p := range Peers {
+		b.Run("lib="+p.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				v, _ := p.call(ctx, okOp, time.Second)
+				v, _ := p.Call(ctx, okOp, time.Second)
 				sink += v
 			}
 		})
-		if p.reused == nil {
+		if p.Reused == nil {
 			continue
 		}
-		b.Run("lib="+p.name+"-reused", func(b *testing.B) {
-			call := p.reused(time.Second)
+		b.Run("lib="+p.Name+"-reused", func(b *testing.B) {
+			call := p.Reused(time.Second)
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				v, _ := call(ctx, okOp)
@@ -50,15 +50,15 @@ func BenchmarkSuccess(b *testing.B) {
 // real clock: the cost of the retry machinery itself.
 func BenchmarkRetry(b *testing.B) {
 	ctx := context.Background()
-	for _, p := range peers {
-		if p.name == "bare-call" {
+	for _, p := range Peers {
+		if p.Name == "bare-call" {
 			continue
 		}
-		b.Run("lib="+p.name, func(b *testing.B) {
+		b.Run("lib="+p.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				n := 0
-				v, _ := p.call(ctx, func(context.Context) (int, error) {
+				v, _ := p.Call(ctx, func(context.Context) (int, error) {
 					if n++; n < 3 {
 						return 0, errTransient
 					}
@@ -76,11 +76,11 @@ func BenchmarkRetry(b *testing.B) {
 // (ns/release). Run it with a small -benchtime such as 3x.
 func BenchmarkParked(b *testing.B) {
 	const calls = 10_000
-	for _, p := range peers {
-		if p.name == "bare-call" {
+	for _, p := range Peers {
+		if p.Name == "bare-call" {
 			continue
 		}
-		b.Run("lib="+p.name, func(b *testing.B) {
+		b.Run("lib="+p.Name, func(b *testing.B) {
 			var perCall, release float64
 			for i := 0; i < b.N; i++ {
 				pc, rel := park(p, calls)
@@ -93,7 +93,7 @@ func BenchmarkParked(b *testing.B) {
 	}
 }
 
-func park(p peer, calls int) (bytesPerCall, releaseNs float64) {
+func park(p Peer, calls int) (bytesPerCall, releaseNs float64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var before, after runtime.MemStats
@@ -109,7 +109,7 @@ func park(p peer, calls int) (bytesPerCall, releaseNs float64) {
 		go func() {
 			defer done.Done()
 			first := true
-			_, _ = p.call(ctx, func(context.Context) (int, error) {
+			_, _ = p.Call(ctx, func(context.Context) (int, error) {
 				if first {
 					first = false
 					parked.Add(1)

@@ -23,30 +23,30 @@ type behaviour struct {
 	precancelCalls int           // fn calls under an already-cancelled ctx
 }
 
-func observe(t *testing.T, p peer) (b behaviour) {
+func observe(t *testing.T, p Peer) (b behaviour) {
 	failing := func(ctx context.Context) (int, error) {
 		b.calls++
 		return 0, errTransient
 	}
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		_, err := p.call(context.Background(), failing, time.Second)
+		_, err := p.Call(context.Background(), failing, time.Second)
 		b.waited = time.Since(start)
-		require.ErrorIs(t, err, errTransient, "%s returns fn's error when attempts run out", p.name)
+		require.ErrorIs(t, err, errTransient, "%s returns fn's error when attempts run out", p.Name)
 	})
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		time.AfterFunc(1500*time.Millisecond, cancel)
 		start := time.Now()
-		_, err := p.call(ctx, func(context.Context) (int, error) { return 0, errTransient }, time.Second)
+		_, err := p.Call(ctx, func(context.Context) (int, error) { return 0, errTransient }, time.Second)
 		b.cancelReturn = time.Since(start)
 		b.keepsLastError = errors.Is(err, errTransient)
 	})
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, _ = p.call(ctx, func(context.Context) (int, error) { b.precancelCalls++; return 0, errTransient }, time.Second)
+		_, _ = p.Call(ctx, func(context.Context) (int, error) { b.precancelCalls++; return 0, errTransient }, time.Second)
 	})
 	return b
 }
@@ -57,25 +57,25 @@ func observe(t *testing.T, p peer) (b behaviour) {
 // cancellation, and prints the findings as a markdown table (go test -v).
 func TestPeers(t *testing.T) {
 	var rows []string
-	for _, p := range peers {
+	for _, p := range Peers {
 		b := observe(t, p)
-		if p.name == "bare-call" {
+		if p.Name == "bare-call" {
 			assert.Equal(t, 1, b.calls)
 			continue
 		}
-		assert.Equal(t, 3, b.calls, "%s: 3 attempts", p.name)
-		assert.Equal(t, 3*time.Second, b.waited, "%s: waits of 1s then 2s", p.name)
-		if p.name == "voxpersona-retry" {
+		assert.Equal(t, 3, b.calls, "%s: 3 attempts", p.Name)
+		assert.Equal(t, 3*time.Second, b.waited, "%s: waits of 1s then 2s", p.Name)
+		if p.Name == "voxpersona-retry" {
 			assert.Equal(t, 1500*time.Millisecond, b.cancelReturn, "returns at the cancel")
 			assert.True(t, b.keepsLastError, "keeps fn's last error after cancel")
 			assert.Zero(t, b.precancelCalls, "never calls fn under a cancelled ctx")
 		}
 		reuse := "yes"
-		if p.reused == nil {
+		if p.Reused == nil {
 			reuse = "no"
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %d | %v | %v | %v | %d | %s | %s |", p.name, b.calls, b.waited,
-			b.cancelReturn, yesNo(b.keepsLastError), b.precancelCalls, reuse, p.note))
+		rows = append(rows, fmt.Sprintf("| %s | %d | %v | %v | %v | %d | %s | %s |", p.Name, b.calls, b.waited,
+			b.cancelReturn, yesNo(b.keepsLastError), b.precancelCalls, reuse, p.Note))
 	}
 	t.Log("\n| library | calls | waited | returns after cancel at 1.5s | keeps last error after cancel | calls under a cancelled ctx | reusable policy benchmarked | note |\n" +
 		"|---|---|---|---|---|---|---|---|\n" + strings.Join(rows, "\n"))
@@ -84,17 +84,17 @@ func TestPeers(t *testing.T) {
 // TestReusedPoliciesGiveEachCallItsBudget checks the reused variants the
 // benchmarks time: two calls in a row, each with its full 3 attempts.
 func TestReusedPoliciesGiveEachCallItsBudget(t *testing.T) {
-	for _, p := range peers {
-		if p.reused == nil {
+	for _, p := range Peers {
+		if p.Reused == nil {
 			continue
 		}
 		synctest.Test(t, func(t *testing.T) {
-			call := p.reused(time.Second)
+			call := p.Reused(time.Second)
 			for i := 0; i < 2; i++ {
 				calls := 0
 				_, err := call(context.Background(), func(context.Context) (int, error) { calls++; return 0, errTransient })
 				require.Error(t, err)
-				assert.Equal(t, 3, calls, "%s, call %d", p.name, i+1)
+				assert.Equal(t, 3, calls, "%s, call %d", p.Name, i+1)
 			}
 		})
 	}

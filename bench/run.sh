@@ -10,7 +10,9 @@
 # alike. BenchmarkParked runs in a fresh process per library, because the
 # runtime sizes new goroutine stacks from what it has seen before. benchstat
 # takes the medians; cmd/benchtable prints them with ratios to the
-# hand-written loop of the same run. Outputs go to bench/results/.
+# hand-written loop of the same run. With valgrind installed, instr.sh also
+# counts instructions per successful call, which no noise can move. Outputs
+# go to bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")"
 count=${COUNT:-6}
@@ -20,7 +22,7 @@ mkdir -p "$out"
 go test -count=1 -run 'TestPeers|TestReused' -v . > "$out/peers.txt"
 go test -c -o "$out/bench.test" .
 
-libs=$(grep -o 'name: *"[a-z0-9-]*"' peers_test.go | sed 's/.*"\(.*\)"/\1/' | grep -v bare-call)
+libs=$(grep -o 'Name: *"[a-z0-9-]*"' peers.go | sed 's/.*"\(.*\)"/\1/' | grep -v bare-call)
 : > "$out/raw.txt"
 for i in $(seq "$count"); do
   echo "run $i/$count" >&2
@@ -36,6 +38,12 @@ go tool benchstat "$out/raw.txt" > "$out/benchstat.txt"
   go tool benchstat -format csv "$out/raw.txt" 2>/dev/null | go run ./cmd/benchtable
 } > "$out/table.md"
 sed 's/^ *//' "$out/peers.txt" | grep '^|' > "$out/peers.md"
+if command -v valgrind >/dev/null; then
+  bash instr.sh > "$out/instr.md"
+else
+  echo "valgrind not installed: skipping the instruction counts (apt-get install valgrind)" >&2
+fi
 cat "$out/table.md"
 echo
+[ -f "$out/instr.md" ] && cat "$out/instr.md" && echo
 cat "$out/peers.md"

@@ -16,91 +16,96 @@ import (
 	"github.com/voxpersona/retry"
 )
 
-// op is the operation every library retries: it takes the caller's context
+// Package bench holds the retry libraries compared side by side, each set up
+// for the same policy; the benchmarks and checks are in its tests.
+//
+// Op is the operation every library retries: it takes the caller's context
 // where the library passes one on.
-type op func(ctx context.Context) (int, error)
+type Op = func(ctx context.Context) (int, error)
 
-// A peer runs op under one policy for all: at most 3 attempts, exponential
+// A Peer runs an Op under one policy for all: at most 3 attempts, exponential
 // backoff from base with factor 2 (waits of base, then 2·base), no jitter.
-type peer struct {
-	name string
+type Peer struct {
+	Name string
 	// call builds the policy per call, the way the library's README shows.
-	call func(ctx context.Context, fn op, base time.Duration) (int, error)
+	Call func(ctx context.Context, fn Op, base time.Duration) (int, error)
 	// reused builds the policy once and returns the call that reuses it; nil
 	// where the library has no policy value that may be reused.
-	reused func(base time.Duration) func(ctx context.Context, fn op) (int, error)
+	Reused func(base time.Duration) func(ctx context.Context, fn Op) (int, error)
 	// note says what the library cannot do, as checked by TestPeers.
-	note string
+	Note string
 }
 
+// errTransient is the error the benchmarks' operations fail with.
 var errTransient = errors.New("transient")
 
-var peers = []peer{
+// Peers are the libraries compared, with the two baselines first.
+var Peers = []Peer{
 	{
-		name: "bare-call",
-		call: func(ctx context.Context, fn op, _ time.Duration) (int, error) { return fn(ctx) },
-		note: "no retry: the floor",
+		Name: "bare-call",
+		Call: func(ctx context.Context, fn Op, _ time.Duration) (int, error) { return fn(ctx) },
+		Note: "no retry: the floor",
 	},
 	{
-		name: "hand-loop",
-		call: handLoop,
-		note: "a timer per wait and a select on ctx.Done",
+		Name: "hand-loop",
+		Call: handLoop,
+		Note: "a timer per wait and a select on ctx.Done",
 	},
 	{
-		name: "voxpersona-retry",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "voxpersona-retry",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			return retry.Do(ctx, fn, retry.WithBackoff(retry.Exponential(base, 2)))
 		},
-		reused: func(base time.Duration) func(context.Context, op) (int, error) {
+		Reused: func(base time.Duration) func(context.Context, Op) (int, error) {
 			policy := []retry.Option{retry.WithBackoff(retry.Exponential(base, 2))}
-			return func(ctx context.Context, fn op) (int, error) { return retry.Do(ctx, fn, policy...) }
+			return func(ctx context.Context, fn Op) (int, error) { return retry.Do(ctx, fn, policy...) }
 		},
 	},
 	{
-		name: "cenkalti-backoff-v7",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "cenkalti-backoff-v7",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			b := &cenkalti7.ExponentialBackOff{InitialInterval: base, Multiplier: 2, MaxInterval: time.Hour}
 			// WithMaxElapsedTime(0) lifts the hidden 15-minute budget, which
 			// would otherwise end BenchmarkParked's 1h wait at once.
 			return cenkalti7.Retry(ctx, func() (int, error) { return fn(ctx) },
 				cenkalti7.WithBackOff(b), cenkalti7.WithMaxTries(3), cenkalti7.WithMaxElapsedTime(0))
 		},
-		note: "BackOff is stateful and not safe to share (its docs); the operation gets no ctx; a hidden 15-minute budget (lifted here)",
+		Note: "BackOff is stateful and not safe to share (its docs); the operation gets no ctx; a hidden 15-minute budget (lifted here)",
 	},
 	{
-		name: "cenkalti-backoff-v5",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "cenkalti-backoff-v5",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			b := &cenkalti5.ExponentialBackOff{InitialInterval: base, Multiplier: 2, MaxInterval: time.Hour}
 			return cenkalti5.Retry(ctx, func() (int, error) { return fn(ctx) },
 				cenkalti5.WithBackOff(b), cenkalti5.WithMaxTries(3), cenkalti5.WithMaxElapsedTime(0))
 		},
-		note: "BackOff is stateful and not safe to share; the operation gets no ctx",
+		Note: "BackOff is stateful and not safe to share; the operation gets no ctx",
 	},
 	{
-		name: "avast-retry-go-v5",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "avast-retry-go-v5",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			return avast5.NewWithData[int](avast5.Attempts(3), avast5.Delay(base),
 				avast5.DelayType(avast5.BackOffDelay), avast5.Context(ctx)).
 				Do(func() (int, error) { return fn(ctx) })
 		},
-		reused: func(base time.Duration) func(context.Context, op) (int, error) {
+		Reused: func(base time.Duration) func(context.Context, Op) (int, error) {
 			// The Retrier may be reused, but its ctx is fixed when it is built.
 			r := avast5.NewWithData[int](avast5.Attempts(3), avast5.Delay(base), avast5.DelayType(avast5.BackOffDelay))
-			return func(ctx context.Context, fn op) (int, error) { return r.Do(func() (int, error) { return fn(ctx) }) }
+			return func(ctx context.Context, fn Op) (int, error) { return r.Do(func() (int, error) { return fn(ctx) }) }
 		},
-		note: "a reused Retrier binds its ctx at New: it cannot take the caller's per-call ctx",
+		Note: "a reused Retrier binds its ctx at New: it cannot take the caller's per-call ctx",
 	},
 	{
-		name: "avast-retry-go-v4",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "avast-retry-go-v4",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			return avast4.DoWithData(func() (int, error) { return fn(ctx) }, avast4.Attempts(3), avast4.Delay(base),
 				avast4.DelayType(avast4.BackOffDelay), avast4.Context(ctx))
 		},
-		note: "the operation gets no ctx",
+		Note: "the operation gets no ctx",
 	},
 	{
-		name: "sethvargo-go-retry",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "sethvargo-go-retry",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			return sethvargo.DoValue(ctx, sethvargo.WithMaxRetries(2, sethvargo.NewExponential(base)),
 				func(ctx context.Context) (int, error) {
 					v, err := fn(ctx)
@@ -110,17 +115,17 @@ var peers = []peer{
 					return v, nil
 				})
 		},
-		note: "a Backoff is stateful: shared, later calls get fewer retries, so none is reused here",
+		Note: "a Backoff is stateful: shared, later calls get fewer retries, so none is reused here",
 	},
 	{
-		name: "failsafe-go",
-		call: func(ctx context.Context, fn op, base time.Duration) (int, error) {
+		Name: "failsafe-go",
+		Call: func(ctx context.Context, fn Op, base time.Duration) (int, error) {
 			rp := retrypolicy.NewBuilder[int]().WithMaxAttempts(3).WithBackoff(base, 4*base).Build()
 			return failsafe.With[int](rp).WithContext(ctx).Get(func() (int, error) { return fn(ctx) })
 		},
-		reused: func(base time.Duration) func(context.Context, op) (int, error) {
+		Reused: func(base time.Duration) func(context.Context, Op) (int, error) {
 			rp := retrypolicy.NewBuilder[int]().WithMaxAttempts(3).WithBackoff(base, 4*base).Build()
-			return func(ctx context.Context, fn op) (int, error) {
+			return func(ctx context.Context, fn Op) (int, error) {
 				return failsafe.With[int](rp).WithContext(ctx).Get(func() (int, error) { return fn(ctx) })
 			}
 		},
@@ -128,7 +133,7 @@ var peers = []peer{
 }
 
 // handLoop is the loop a careful engineer writes by hand.
-func handLoop(ctx context.Context, fn op, base time.Duration) (int, error) {
+func handLoop(ctx context.Context, fn Op, base time.Duration) (int, error) {
 	delay := base
 	for i := 1; ; i++ {
 		v, err := fn(ctx)
