@@ -33,7 +33,7 @@ per_call() { # lib [flags]
 
 libs=$(grep -o 'Name: *"[a-z0-9-]*"' peers.go | sed 's/.*"\(.*\)"/\1/')
 hand=$(per_call hand-loop)
-echo "instructions per successful call (callgrind, $n calls, $(go version | cut -d' ' -f3))"
+echo "instructions per successful call (callgrind, $n calls, garbage collector off, $(go version | cut -d' ' -f3))"
 echo
 echo "| library | instructions | × hand-loop |"
 echo "|---|---:|---:|"
