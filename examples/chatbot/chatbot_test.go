@@ -199,3 +199,59 @@ func TestSummaryPrints(t *testing.T) {
 	assert.Contains(t, js.String(), `"lost_silently": 0`)
 	assert.Contains(t, js.String(), `"saved_after_retry_by_attempt": {`)
 }
+
+// replyCounter counts replies, notes how many there were when the first
+// retry was logged, and cancels the run 50 replies later.
+type replyCounter struct {
+	recordingTransport
+	mu           sync.Mutex
+	atFirstRetry int // -1 until the first retry
+	cancel       context.CancelFunc
+}
+
+func (r *replyCounter) Send(ctx context.Context, chat int64, text string) error {
+	_ = r.recordingTransport.Send(ctx, chat, text)
+	replies := r.replyCount()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.atFirstRetry >= 0 && replies >= r.atFirstRetry+50 {
+		r.cancel()
+	}
+	return nil
+}
+
+func (r *replyCounter) replyCount() int {
+	r.recordingTransport.mu.Lock()
+	defer r.recordingTransport.mu.Unlock()
+	return r.recordingTransport.replies
+}
+
+func (r *replyCounter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "msg=\"Retry ") {
+		replies := r.replyCount()
+		r.mu.Lock()
+		if r.atFirstRetry < 0 {
+			r.atFirstRetry = replies
+		}
+		r.mu.Unlock()
+	}
+	return len(p), nil
+}
+
+// While a save waits an hour to retry, the bot goes on answering: saving
+// never delays a reply.
+func TestRetryingNeverDelaysReplies(t *testing.T) {
+	cfg := burst(t)
+	cfg.Base = time.Hour
+	cfg.Messages, cfg.Spread = 2000, 20*time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rc := &replyCounter{recordingTransport: recordingTransport{notices: map[int64]int{}}, atFirstRetry: -1, cancel: cancel}
+	cfg.Transport = rc
+	s, err := Run(ctx, cfg, io.Discard, rc)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, rc.atFirstRetry, 0, "some save was retried")
+	assert.GreaterOrEqual(t, rc.replies, rc.atFirstRetry+50, "50 more replies went out while that save waited")
+	assert.True(t, s.Interrupted)
+	checkAccounts(t, s, &rc.recordingTransport)
+}
