@@ -244,11 +244,39 @@ func (c *config) delay(n int, prev time.Duration, after time.Duration, hinted bo
 	return c.backoff.Delay(n, prev)
 }
 
-func (c *config) now() time.Time {
+// A stamp is one reading of the clock: the Time an injected Clock returns,
+// or, for the real clock, the monotonic time since epoch, which takes one
+// clock read instead of the two of time.Now (a read costs more than a whole
+// successful call on some machines).
+type stamp struct {
+	t    time.Time
+	mono time.Duration
+}
+
+// epoch anchors the real clock's stamps. It is set once and never changes.
+var epoch = time.Now()
+
+func (c *config) stamp() stamp {
 	if c.clock == nil {
-		return time.Now()
+		return stamp{mono: time.Since(epoch)}
 	}
-	return c.clock.Now()
+	return stamp{t: c.clock.Now()}
+}
+
+// sub returns s minus earlier, never negative: a fake clock may be set back.
+func (s stamp) sub(earlier stamp) time.Duration {
+	return max(s.t.Sub(earlier.t)+(s.mono-earlier.mono), 0)
+}
+
+// until returns the time from now to deadline on the configured clock. For
+// the real clock it takes both from epoch, so that it needs no further read,
+// and stays right inside a testing/synctest bubble, where the deadline and
+// the stamps share the bubble's time.
+func (c *config) until(deadline time.Time, now stamp) time.Duration {
+	if c.clock == nil {
+		return deadline.Sub(epoch) - now.mono
+	}
+	return deadline.Sub(now.t)
 }
 
 func (c *config) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

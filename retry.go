@@ -113,7 +113,7 @@ func retrying[T any](ctx context.Context, fn func(context.Context) (T, error), o
 		return zero, c.giveUp(ctx, &r, ErrNilFunc)
 	}
 	if c.maxElapsed > 0 {
-		r.start = c.now()
+		r.start = c.stamp()
 	}
 	err := firstErr
 	if err != nil {
@@ -242,8 +242,8 @@ type run struct {
 	attempt  int
 	last     error         // fn's last error
 	prev     time.Duration // the last wait, for Backoff.Delay
-	start    time.Time     // start of Do, read only for WithMaxElapsed
-	failedAt time.Time     // end of the first attempt, when it failed
+	start    stamp         // start of Do, read only for WithMaxElapsed
+	failedAt stamp         // end of the first attempt, when it failed
 	timer    *time.Timer   // the real clock's timer, reused across waits
 }
 
@@ -264,9 +264,9 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 	// only when something needs it: the first failure (where Elapsed starts),
 	// a time limit, or an observer.
 	deadline, hasDeadline := ctx.Deadline()
-	var now time.Time
+	var now stamp
 	if r.attempt == 1 || hasDeadline || c.maxElapsed > 0 || c.notify != nil || c.logger != nil {
-		now = c.now()
+		now = c.stamp()
 		if r.attempt == 1 {
 			r.failedAt = now
 		}
@@ -286,11 +286,11 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 	}
 
 	d := c.delay(r.attempt, r.prev, after, hinted)
-	if c.maxElapsed > 0 && d > c.maxElapsed-since(now, r.start) {
+	if c.maxElapsed > 0 && d > c.maxElapsed-now.sub(r.start) {
 		return nil, c.giveUp(ctx, r, ErrMaxElapsed)
 	}
 	if hasDeadline {
-		switch remaining := deadline.Sub(now); {
+		switch remaining := c.until(deadline, now); {
 		case remaining <= 0:
 			// The deadline has passed on the clock, though ctx may not say
 			// so yet: report it as the context will in a moment.
@@ -309,7 +309,7 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 	if c.notify != nil || c.logger != nil {
 		c.reportRetry(ctx, r, Event{
 			Name: c.name, Outcome: WillRetry, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
-			Delay: d, Err: err, Elapsed: since(now, r.failedAt), // now was read: there is an observer
+			Delay: d, Err: err, Elapsed: now.sub(r.failedAt), // now was read: there is an observer
 		})
 		if ctx.Err() != nil { // the hook may have cancelled
 			r.stopTimer()
@@ -368,7 +368,7 @@ func (r *run) stopTimer() {
 func (c *config) succeeded(ctx context.Context, r *run) {
 	var elapsed time.Duration
 	if r.attempt > 1 {
-		elapsed = since(c.now(), r.failedAt)
+		elapsed = c.stamp().sub(r.failedAt)
 	}
 	c.report(ctx, Event{
 		Name: c.name, Outcome: Succeeded, Attempt: r.attempt, MaxAttempts: c.maxAttempts,
@@ -386,7 +386,7 @@ func (c *config) giveUp(ctx context.Context, r *run, reason error) *Error {
 	}
 	var elapsed time.Duration
 	if r.attempt > 0 {
-		elapsed = since(c.now(), r.failedAt)
+		elapsed = c.stamp().sub(r.failedAt)
 	}
 	e := newError(c.name, r.attempt, elapsed, r.last, reason, ctxErr)
 	c.report(ctx, Event{
@@ -394,11 +394,6 @@ func (c *config) giveUp(ctx context.Context, r *run, reason error) *Error {
 		Err: e, Elapsed: elapsed,
 	})
 	return e
-}
-
-// since is now.Sub(t), but never negative: a fake clock may be set back.
-func since(now, t time.Time) time.Duration {
-	return max(now.Sub(t), 0)
 }
 
 // report logs e, then passes it to the hook.

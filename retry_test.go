@@ -678,3 +678,21 @@ func TestDoSuccessPathAllocatesNothing(t *testing.T) {
 		assert.Zero(t, testing.AllocsPerRun(100, f), name)
 	}
 }
+
+// On the real clock, the early give-up works for deadlines with and without
+// a monotonic reading, and sleeps not at all.
+func TestDoDeadlineTooSoonOnTheRealClock(t *testing.T) {
+	t.Parallel()
+	for name, deadline := range map[string]time.Time{
+		"monotonic": time.Now().Add(500 * time.Millisecond),
+		"wall only": time.Now().Add(500 * time.Millisecond).Round(0),
+	} {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		s := fails(5, errLocked)
+		_, err := retry.Do(ctx, s.fn) // the first wait, 1s, does not fit in 500ms
+		cancel()
+		require.ErrorIs(t, err, retry.ErrDeadlineTooSoon, name)
+		require.ErrorIs(t, err, errLocked, name)
+		assert.Equal(t, 1, s.Calls(), name)
+	}
+}
