@@ -32,17 +32,22 @@ per_call() { # lib [flags]
 }
 
 libs=$(grep -o 'Name: *"[a-z0-9-]*"' peers.go | sed 's/.*"\(.*\)"/\1/')
-hand=$(per_call hand-loop)
-echo "instructions per successful call (callgrind, $n calls, garbage collector off, $(go version | cut -d' ' -f3))"
-echo
-echo "| library | instructions | × hand-loop |"
-echo "|---|---:|---:|"
+rows=()
+hand=
 for lib in $libs; do
   for flags in "" "-reused"; do
     if [ -n "$flags" ] && ! "$bin" -lib "$lib" -n 0 "$flags" 2>/dev/null; then
       continue # no reused policy for this library
     fi
     c=$(per_call "$lib" "$flags")
-    awk -v l="$lib${flags:+ (reused)}" -v c="$c" -v h="$hand" 'BEGIN { printf "| %s | %d | %.2f× |\n", l, c, c / h }'
+    [ "$lib$flags" = hand-loop ] && hand=$c
+    rows+=("$lib${flags:+ (reused)}:$c")
   done
+done
+echo "instructions per successful call (callgrind, $n calls, garbage collector off, $(go version | cut -d' ' -f3))"
+echo
+echo "| library | instructions | × hand-loop |"
+echo "|---|---:|---:|"
+for row in "${rows[@]}"; do
+  awk -v l="${row%:*}" -v c="${row##*:}" -v h="$hand" 'BEGIN { printf "| %s | %d | %.2f× |\n", l, c, c / h }'
 done
