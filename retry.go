@@ -110,7 +110,7 @@ func retrying[T any](ctx context.Context, fn func(context.Context) (T, error), o
 	c.apply(opts)
 	var r run
 	if fn == nil {
-		return zero, c.giveUp(ctx, &r, ErrNilFunc)
+		return zero, c.giveUp(ctx, &r, ErrNilFunc, nil)
 	}
 	if c.maxElapsed > 0 {
 		r.start = c.stamp()
@@ -122,7 +122,7 @@ func retrying[T any](ctx context.Context, fn func(context.Context) (T, error), o
 	for {
 		if err == nil {
 			if ctx.Err() != nil {
-				return zero, c.giveUp(ctx, &r, nil)
+				return zero, c.giveUp(ctx, &r, nil, nil)
 			}
 			r.attempt++
 			var v T
@@ -265,8 +265,9 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 	// a time limit, or an observer.
 	deadline, hasDeadline := ctx.Deadline()
 	var now stamp
+	var read *stamp // &now once the clock has been read, for giveUp
 	if r.attempt == 1 || hasDeadline || c.maxElapsed > 0 || c.notify != nil || c.logger != nil {
-		now = c.stamp()
+		now, read = c.stamp(), &now
 		if r.attempt == 1 {
 			r.failedAt = now
 		}
@@ -275,28 +276,28 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 	var reason error
 	switch {
 	case ctx.Err() != nil:
-		return nil, c.giveUp(ctx, r, nil)
+		return nil, c.giveUp(ctx, r, nil, read)
 	case permanent || (c.retryIf != nil && !c.retryIf(err)):
 		reason = ErrPermanent
 	case r.attempt >= c.maxAttempts:
 		reason = ErrExhausted
 	}
 	if reason != nil {
-		return nil, c.giveUp(ctx, r, reason)
+		return nil, c.giveUp(ctx, r, reason, read)
 	}
 
 	d := c.delay(r.attempt, r.prev, after, hinted)
 	if c.maxElapsed > 0 && d > c.maxElapsed-now.sub(r.start) {
-		return nil, c.giveUp(ctx, r, ErrMaxElapsed)
+		return nil, c.giveUp(ctx, r, ErrMaxElapsed, read)
 	}
 	if hasDeadline {
 		switch remaining := c.until(deadline, now); {
 		case remaining <= 0:
 			// The deadline has passed on the clock, though ctx may not say
 			// so yet: report it as the context will in a moment.
-			return nil, c.giveUp(ctx, r, context.DeadlineExceeded)
+			return nil, c.giveUp(ctx, r, context.DeadlineExceeded, read)
 		case d >= remaining:
-			return nil, c.giveUp(ctx, r, ErrDeadlineTooSoon)
+			return nil, c.giveUp(ctx, r, ErrDeadlineTooSoon, read)
 		}
 	}
 	r.prev = d
@@ -313,7 +314,7 @@ func (c *config) backOff(ctx context.Context, r *run, err error) (fired <-chan t
 		})
 		if ctx.Err() != nil { // the hook may have cancelled
 			r.stopTimer()
-			return nil, c.giveUp(ctx, r, nil)
+			return nil, c.giveUp(ctx, r, nil, nil) // the hook took time
 		}
 	}
 	return fired, nil // Do waits, then re-checks ctx before the next attempt
@@ -338,7 +339,7 @@ func (c *config) wait(ctx context.Context, r *run, fired <-chan time.Time) *Erro
 	select {
 	case <-ctx.Done():
 		r.stopTimer()
-		return c.giveUp(ctx, r, nil)
+		return c.giveUp(ctx, r, nil, nil)
 	case <-fired:
 		return nil
 	}
@@ -377,8 +378,9 @@ func (c *config) succeeded(ctx context.Context, r *run) {
 }
 
 // giveUp ends the call with reason, or with the context's cause when reason
-// is nil, and reports it.
-func (c *config) giveUp(ctx context.Context, r *run, reason error) *Error {
+// is nil, and reports it. now is the clock reading backOff already took, or
+// nil to read the clock here.
+func (c *config) giveUp(ctx context.Context, r *run, reason error, now *stamp) *Error {
 	var ctxErr error
 	if reason == nil {
 		ctxErr = ctx.Err()
@@ -386,7 +388,11 @@ func (c *config) giveUp(ctx context.Context, r *run, reason error) *Error {
 	}
 	var elapsed time.Duration
 	if r.attempt > 0 {
-		elapsed = c.stamp().sub(r.failedAt)
+		if now == nil {
+			s := c.stamp()
+			now = &s
+		}
+		elapsed = now.sub(r.failedAt)
 	}
 	e := newError(c.name, r.attempt, elapsed, r.last, reason, ctxErr)
 	c.report(ctx, Event{

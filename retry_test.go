@@ -630,6 +630,7 @@ func TestError(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "retry: save: permanent error after 1 attempt: database is locked", re.Error())
 	assert.Same(t, errLocked, re.Last, "the Permanent mark is removed from Last")
+	assert.Zero(t, re.Elapsed, "Do stopped at the first failure: retrying added no time")
 	assert.Equal(t, []error{retry.ErrPermanent, errLocked}, re.Unwrap())
 
 	var nilErr *retry.Error
