@@ -11,8 +11,9 @@
 # runtime sizes new goroutine stacks from what it has seen before. benchstat
 # takes the medians; cmd/benchtable prints them with ratios to the
 # hand-written loop of the same run. With valgrind installed, instr.sh also
-# counts instructions per successful call, which no noise can move. Outputs
-# go to bench/results/.
+# counts instructions per successful call, which no noise can move, and
+# cmd/stackroom measures how much stack a parked call needs (the main part of
+# BenchmarkParked's memory). Outputs go to bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")"
 count=${COUNT:-6}
@@ -38,6 +39,7 @@ go tool benchstat "$out/raw.txt" > "$out/benchstat.txt"
   go tool benchstat -format csv "$out/raw.txt" 2>/dev/null | go run ./cmd/benchtable
 } > "$out/table.md"
 sed 's/^ *//' "$out/peers.txt" | grep '^|' > "$out/peers.md"
+go run ./cmd/stackroom > "$out/stackroom.md"
 if command -v valgrind >/dev/null; then
   bash instr.sh > "$out/instr.md"
 else
@@ -46,4 +48,6 @@ fi
 cat "$out/table.md"
 echo
 [ -f "$out/instr.md" ] && cat "$out/instr.md" && echo
+cat "$out/stackroom.md"
+echo
 cat "$out/peers.md"
