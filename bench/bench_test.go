@@ -4,7 +4,6 @@ import (
 	"context"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,43 +93,16 @@ func BenchmarkParked(b *testing.B) {
 }
 
 func park(p Peer, calls int) (bytesPerCall, releaseNs float64) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-
-	var started sync.WaitGroup
-	var done sync.WaitGroup
-	var parked atomic.Int64
-	started.Add(calls)
-	done.Add(calls)
-	for i := 0; i < calls; i++ {
-		go func() {
-			defer done.Done()
-			first := true
-			_, _ = p.Call(ctx, func(context.Context) (int, error) {
-				if first {
-					first = false
-					parked.Add(1)
-					started.Done()
-				}
-				return 0, errTransient
-			}, time.Hour)
-		}()
-	}
-	started.Wait()
-	// Every call has failed once; give them a moment to reach their wait.
-	for i := 0; i < 100; i++ {
-		runtime.Gosched()
-	}
+	release := Park(p, calls, nil)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	used := float64((after.HeapInuse + after.StackInuse) - (before.HeapInuse + before.StackInuse))
 
 	start := time.Now()
-	cancel()
-	done.Wait()
+	release()
 	return used / float64(calls), float64(time.Since(start).Nanoseconds())
 }
 

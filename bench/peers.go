@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"runtime"
+	"sync"
 	"time"
 
 	avast4 "github.com/avast/retry-go/v4"
@@ -148,5 +150,44 @@ func handLoop(ctx context.Context, fn Op, base time.Duration) (int, error) {
 		case <-t.C:
 		}
 		delay *= 2
+	}
+}
+
+// Park starts calls goroutines, each making one call of p with a 1-hour wait
+// whose operation always fails, and returns once every call has failed once
+// and has had the chance to reach its wait. start starts each call on a new
+// goroutine (nil: go call()), so that a caller can put frames under it.
+// release cancels the calls' context and returns when all of them have
+// returned. Park is for measuring parked calls: BenchmarkParked and
+// cmd/stackroom.
+func Park(p Peer, calls int, start func(call func())) (release func()) {
+	if start == nil {
+		start = func(call func()) { go call() }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var started, done sync.WaitGroup
+	started.Add(calls)
+	done.Add(calls)
+	for i := 0; i < calls; i++ {
+		start(func() {
+			defer done.Done()
+			first := true
+			_, _ = p.Call(ctx, func(context.Context) (int, error) {
+				if first {
+					first = false
+					started.Done()
+				}
+				return 0, errTransient
+			}, time.Hour)
+		})
+	}
+	started.Wait()
+	// Every call has failed once; give them a moment to reach their wait.
+	for i := 0; i < 100; i++ {
+		runtime.Gosched()
+	}
+	return func() {
+		cancel()
+		done.Wait()
 	}
 }

@@ -22,8 +22,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -31,8 +29,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/voxpersona/retry/bench"
@@ -54,7 +50,7 @@ func main() {
 	fmt.Println("| library | room in a 2 KB stack (B) | room in a 4 KB stack (B) | deepest point − hand-loop's (B) |")
 	fmt.Println("|---|---:|---:|---:|")
 	var handRoom int
-	for _, p := range append(bench.Peers, sketches...) {
+	for _, p := range peers {
 		if p.Name == "bare-call" {
 			continue
 		}
@@ -112,8 +108,11 @@ func measure(lib string, n int) float64 {
 	return v
 }
 
+// peers are the libraries of bench.Peers, then the sketches.
+var peers = append(bench.Peers[:len(bench.Peers):len(bench.Peers)], sketches...)
+
 func peer(name string) bench.Peer {
-	for _, p := range append(bench.Peers, sketches...) {
+	for _, p := range peers {
 		if p.Name == name {
 			return p
 		}
@@ -123,37 +122,16 @@ func peer(name string) bench.Peer {
 	return bench.Peer{}
 }
 
-var errTransient = errors.New("transient")
-
 // probe parks calls of p, each under n frames of pad, and returns the stack
 // bytes per parked call.
 func probe(p bench.Peer, n int) float64 {
-	ctx, cancel := context.WithCancel(context.Background())
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	var started, done sync.WaitGroup
-	started.Add(calls)
-	done.Add(calls)
-	for i := 0; i < calls; i++ {
-		go pad(n, func() {
-			defer done.Done()
-			first := true
-			_, _ = p.Call(ctx, func(context.Context) (int, error) {
-				if first {
-					first = false
-					started.Done()
-				}
-				return 0, errTransient
-			}, time.Hour)
-		})
-	}
-	started.Wait()
-	time.Sleep(20 * time.Millisecond) // from the failed first attempt into the wait
+	release := bench.Park(p, calls, func(call func()) { go pad(n, call) })
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	cancel()
-	done.Wait()
+	release()
 	return float64(after.StackInuse-before.StackInuse) / calls
 }
 
